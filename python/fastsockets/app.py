@@ -71,6 +71,10 @@ class App:
     :param udp_batch: datagrams per ``recvmmsg`` call (1..1024).
     :param udp_budget: datagrams one UDP socket may receive per loop iteration before the other
         sockets get their turn.
+    :param udp_pool_bytes: receive-buffer memory one UDP socket may hold in slots that received
+        data still references (at least one slot is always allowed).  Past it, received
+        datagrams are copied into fresh ``bytes`` (counted in ``udp.stats(id)["copies"]``):
+        nothing is dropped, the pool just stops growing.
     :raises fastsockets.manifest.ManifestError: if the manifest is invalid (Chrome refuses to
         load such an app).
     :raises TypeError: if ``manifest`` has an unsupported type.
@@ -88,6 +92,7 @@ class App:
         write_quota: int = DEFAULT_WRITE_QUOTA,
         udp_batch: int = 64,
         udp_budget: int = 256,
+        udp_pool_bytes: int = 64 << 20,
     ) -> None:
         if not isinstance(write_quota, int) or isinstance(write_quota, bool):
             raise TypeError("write_quota must be an integer")
@@ -97,12 +102,15 @@ class App:
             raise ValueError("udp_batch must be an integer between 1 and 1024")
         if not isinstance(udp_budget, int) or udp_budget < 1:
             raise ValueError("udp_budget must be a positive integer")
+        if not isinstance(udp_pool_bytes, int) or udp_pool_bytes < 1:
+            raise ValueError("udp_pool_bytes must be a positive integer")
         self._permission: SocketsPermission = load_permission(manifest)
         self._loop = EventLoop()
         self.write_quota = write_quota
         self._quota_used = 0
         self._udp_batch = udp_batch
         self._udp_budget = udp_budget
+        self._udp_pool_bytes = udp_pool_bytes
         self._stats = {"permission_denied": 0, "quota_exceeded": 0}
         self._resolver: ThreadPoolExecutor | None = None
         self._resolver_lock = threading.Lock()

@@ -255,7 +255,7 @@ class UDP:
         s.receiver = _sockcore.UdpReceiver(
             self._loop.core, sock, s.socket_id, self.onReceive.listeners,
             lambda err, s=s: self._on_receive_error(s, err), slot,
-            batch=batch, budget=self._app._udp_budget,
+            batch=batch, budget=self._app._udp_budget, pool_max_bytes=self._app._udp_pool_bytes,
             on_writable=lambda s=s: self._on_writable(s),
         )
         if not s.paused:
