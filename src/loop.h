@@ -62,13 +62,15 @@ int fs_loop_mask(const fs_loop_t *loop, int fd);
  * Wait up to timeout_ms (-1: no limit, 0: do not block) for readiness, a wakeup or the next
  * timer, whichever comes first, and remember what fired.  Runs no callback and touches no
  * user state, so a binding may call it with its interpreter lock released.
- * Returns the number of fd events remembered (0 on timeout, wakeup or EINTR), or -errno.
+ * Returns the number of fd events remembered (0 on timeout, wakeup or EINTR), or -errno
+ * (-EBUSY if called from a callback, where it would overwrite the batch being dispatched).
  */
 int fs_loop_poll(fs_loop_t *loop, int timeout_ms);
 
 /*
  * Run the callbacks of expired timers, then the callbacks of the fd events remembered by the
- * last fs_loop_poll() (each event at most once).  Returns the number of callbacks run.
+ * last fs_loop_poll() (each event at most once).  Returns the number of callbacks run, or
+ * -EBUSY if called from a callback.
  */
 int fs_loop_dispatch(fs_loop_t *loop);
 

@@ -18,13 +18,15 @@ typedef struct fs__fired {
     int mask;
 } fs__fired_t;
 
-/* Initialise loop->backend.  The wakeup fd/pipe belongs to loop.c; see fs__backend_add. */
+/* Initialise loop->backend.  The wakeup fd/pipe belongs to loop.c, which registers it with
+ * fs__backend_set like any other fd. */
 int fs__backend_init(fs_loop_t *loop);
 
 /* Release everything fs__backend_init created.  Never fails. */
 void fs__backend_free(fs_loop_t *loop);
 
-/* Change the kernel interest of fd from oldmask to newmask (oldmask 0: fd is new to the kernel). */
+/* Change the kernel interest of fd from oldmask to newmask (oldmask 0: fd is new to the kernel).
+ * On failure the kernel interest is left at oldmask. */
 int fs__backend_set(fs_loop_t *loop, int fd, int oldmask, int newmask);
 
 /* Remove fd (whose current interest is oldmask) from the kernel set.  Errors are ignored by
