@@ -107,6 +107,7 @@ def _default_exception_handler(str context, BaseException exc):
 
 cdef class IOHandler:
     """Base of native fd handlers: the loop calls ``_on_io`` without a Python call."""
+    cdef uint64_t _token  # the token of the fd registration this handler is attached to
 
     cdef int _on_io(self, int fd, int mask) except -1:
         return 0
@@ -159,6 +160,7 @@ cdef class Loop:
     cdef dict _handlers
     cdef dict _timers
     cdef object _fatal
+    cdef uint64_t _next_token
     cdef public object exception_handler
 
     def __cinit__(self):
@@ -221,16 +223,21 @@ cdef class Loop:
             h = _PyHandler(handler)
         else:
             raise TypeError("handler must be callable")
-        _check(fs_loop_watch(self._loop, fd, mask, _on_io, 0))
+        # A fresh token per watch: the C loop then drops events of an earlier registration of
+        # this fd number that are still waiting in the current batch.
+        self._next_token += 1
+        _check(fs_loop_watch(self._loop, fd, mask, _on_io, self._next_token))
+        h._token = self._next_token
         self._handlers[fd] = h
 
     cpdef set_mask(self, int fd, int mask):
         """Change the interest mask of an already watched fd.  :raises OSError: ENOENT."""
-        cdef object h
+        cdef IOHandler h
         self._ensure_open()
-        if fd not in self._handlers:
+        h = self._handlers.get(fd)
+        if h is None:
             raise OSError(ENOENT, "fd %d is not watched" % fd)
-        _check(fs_loop_watch(self._loop, fd, mask, _on_io, 0))
+        _check(fs_loop_watch(self._loop, fd, mask, _on_io, h._token))
 
     cpdef unwatch(self, int fd):
         """Stop watching ``fd``; returns False if it was not watched."""
@@ -265,7 +272,7 @@ cdef class Loop:
         if self._fatal is not None:
             exc, self._fatal = self._fatal, None
             raise exc
-        return rc
+        return _check(rc)
 
     def run_once(self, int timeout_ms):
         """:meth:`poll` then :meth:`dispatch`."""
