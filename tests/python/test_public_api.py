@@ -1,0 +1,61 @@
+"""The public surface: names exported, backend reported, aliases, typing files shipped."""
+
+from __future__ import annotations
+
+import importlib.resources
+import inspect
+
+import fastsockets
+
+
+def test_all_is_pinned() -> None:
+    assert sorted(fastsockets.__all__) == sorted([
+        "App", "DEFAULT_WRITE_QUOTA", "Event", "FastSocketsError", "LoopClosedError",
+        "ManifestError", "RecvView", "SocketsPermission", "__version__", "backend", "errors",
+        "manifest",
+    ])
+    for name in fastsockets.__all__:
+        assert getattr(fastsockets, name) is not None
+
+
+def test_backend_is_epoll_on_linux() -> None:
+    import sys
+
+    expected = {"linux": "epoll", "darwin": "kqueue"}.get(sys.platform)
+    assert fastsockets.backend() in ("epoll", "kqueue", "poll")
+    if expected:
+        assert fastsockets.backend() == expected
+
+
+def test_typing_files_are_installed() -> None:
+    files = importlib.resources.files("fastsockets")
+    assert files.joinpath("py.typed").is_file()
+    assert files.joinpath("_sockcore.pyi").is_file()
+
+
+def test_udp_functions_have_chrome_names_and_pep8_aliases(app) -> None:
+    udp = app.sockets.udp
+    chrome = ["create", "update", "setPaused", "bind", "send", "close", "getInfo", "getSockets",
+              "joinGroup", "leaveGroup", "setMulticastTimeToLive", "setMulticastLoopbackMode",
+              "getJoinedGroups", "setBroadcast"]
+    for name in chrome:
+        fn = getattr(udp, name)
+        assert callable(fn) and fn.__doc__, name
+        snake = "".join("_" + c.lower() if c.isupper() else c for c in name)
+        assert getattr(udp, snake) == fn, snake
+    assert udp.on_receive is udp.onReceive
+    assert udp.on_receive_error is udp.onReceiveError
+    ev = udp.onReceive
+    assert ev.add_listener == ev.addListener and ev.has_listener == ev.hasListener
+    # Chrome's argument order
+    params = list(inspect.signature(udp.send).parameters)
+    assert params == ["socketId", "data", "address", "port", "dnsQueryType", "callback"]
+    assert list(inspect.signature(udp.bind).parameters) == ["socketId", "address", "port", "callback"]
+
+
+def test_c_core_does_not_include_python() -> None:
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[2] / "src"
+    offenders = [p.name for p in src.glob("*.c") if "Python.h" in p.read_text()]
+    assert offenders == []
