@@ -71,7 +71,7 @@ def check_str(value: object, name: str) -> str:
 def check_callback(value: object, name: str = "callback") -> Callback:
     if value is not None and not callable(value):
         raise TypeError("%s must be callable or None, not %s" % (name, _type_name(value)))
-    return value  # type: ignore[return-value]
+    return value  # type: ignore[return-value,unused-ignore]
 
 
 def check_dns_query_type(value: object) -> str | None:

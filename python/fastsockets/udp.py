@@ -167,6 +167,8 @@ class UDP:
         """Change the given properties (others keep their values); ``callback()``.
         A new bufferSize applies from the next receive call on."""
         check_socket_id(socketId)
+        if properties is None:
+            raise TypeError("properties must be a dict, not None")
         props = check_properties(properties, _PROPS)
         check_callback(callback)
         self._loop.submit(self._update, socketId, props, callback)
@@ -252,11 +254,12 @@ class UDP:
         s.bound = True
         slot = s.slot_size()
         batch = max(1, min(self._app._udp_batch, MAX_BATCH_BYTES // slot))
+        on_error: Callable[[int], None] = lambda err: self._on_receive_error(s, err)
+        on_writable: Callable[[], None] = lambda: self._on_writable(s)
         s.receiver = _sockcore.UdpReceiver(
-            self._loop.core, sock, s.socket_id, self.onReceive.listeners,
-            lambda err, s=s: self._on_receive_error(s, err), slot,
+            self._loop.core, sock, s.socket_id, self.onReceive.listeners, on_error, slot,
             batch=batch, budget=self._app._udp_budget, pool_max_bytes=self._app._udp_pool_bytes,
-            on_writable=lambda s=s: self._on_writable(s),
+            on_writable=on_writable,
         )
         if not s.paused:
             s.receiver.start()
@@ -374,6 +377,7 @@ class UDP:
                 self._complete_send(op, E.ERR_SOCKET_NOT_CONNECTED)
                 continue
             addr = op.addr
+            assert addr is not None
             if op.family != sock.family:
                 if sock.family == socket.AF_INET6 and op.family == socket.AF_INET:
                     addr = ("::ffff:" + addr[0], addr[1], 0, 0)
