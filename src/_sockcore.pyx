@@ -280,11 +280,13 @@ cdef class Loop:
         return self.dispatch()
 
     def wakeup(self):
-        """Make a concurrent or the next :meth:`poll` return at once.  Safe from any thread."""
+        """Make a concurrent or the next :meth:`poll` return at once.  Safe from any thread.
+
+        The GIL stays held: it is one non-blocking write, and holding the GIL is what keeps
+        :meth:`close` (which needs the GIL) from freeing the loop under it."""
         cdef int rc = 0
         if self._loop != NULL:
-            with nogil:
-                rc = fs_loop_wakeup(self._loop)
+            rc = fs_loop_wakeup(self._loop)
         _check(rc)
 
     def fileno(self):

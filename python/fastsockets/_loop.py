@@ -55,6 +55,8 @@ class EventLoop:
         self._aio_drain_scheduled = False
         self._aio_timer: asyncio.TimerHandle | None = None
         self._lock = threading.Lock()
+        self._dispatching = 0  # > 0 while an iteration runs callbacks (close() must wait)
+        self._free_pending = False
 
     # -- plumbing used by the API layer ----------------------------------------------------
 
@@ -144,8 +146,21 @@ class EventLoop:
         else:
             ms = max(0, int(timeout * 1000 + 0.999))
         self._core.poll(ms)
-        self._core.dispatch()
-        self._run_ready()
+        self._iterate()
+
+    def _iterate(self) -> None:
+        """Dispatch what the last poll found, then the queued callbacks.  A close() from inside
+        a callback takes effect when the iteration is over (the native loop is still in use)."""
+        self._dispatching += 1
+        try:
+            self._core.dispatch()
+            if not self._closed:
+                self._run_ready()
+        finally:
+            self._dispatching -= 1
+            if self._free_pending and not self._dispatching:
+                self._free_pending = False
+                self._core.close()
 
     # -- ways to run ---------------------------------------------------------------------------
 
@@ -154,6 +169,8 @@ class EventLoop:
         any thread) or ``timeout`` seconds have passed.  The calling thread becomes the loop
         thread.  :raises RuntimeError: if the loop is already running."""
         with self._lock:
+            if self._closed:
+                raise LoopClosedError("the App is closed")
             if self._running:
                 raise RuntimeError("the loop is already running")
             if self._aio is not None:
@@ -162,7 +179,7 @@ class EventLoop:
         self._owner = threading.get_ident()
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            while not self._stopping:
+            while not self._stopping and not self._closed:
                 if deadline is None:
                     self.run_once(None)
                 else:
@@ -271,8 +288,9 @@ class EventLoop:
         if self._aio is None or self._closed:
             return
         self._core.poll(0)
-        self._core.dispatch()
-        self._run_ready()
+        self._iterate()
+        if self._aio is None or self._closed:
+            return
         if (self._ready or self._threadsafe) and not self._aio_drain_scheduled:
             self._aio_drain_scheduled = True
             self._aio.call_soon(self._aio_drain)
@@ -292,13 +310,33 @@ class EventLoop:
     # -- teardown ------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop, detach and free the native loop.  Queued callbacks are dropped."""
+        """Stop, detach and free the native loop.  Queued callbacks are dropped.  Called from a
+        callback, it makes :meth:`run` return after the current iteration."""
         if self._closed:
             return
         if self._thread is not None and self._thread is not threading.current_thread():
             self.join()
+        elif self._running and threading.get_ident() != self._owner:
+            # run() is polling in another thread: the loop thread must close it itself.
+            done = threading.Event()
+
+            def close_there() -> None:
+                self.close()
+                done.set()
+
+            self.call_soon_threadsafe(close_there)
+            if not done.wait(10.0):
+                raise RuntimeError("the loop thread did not respond to close()")
+            deadline = time.monotonic() + 10.0
+            while self._running and time.monotonic() < deadline:
+                time.sleep(0.001)
+            return
         self.detach()
         self._closed = True
+        self._stopping = True
         self._ready.clear()
         self._threadsafe.clear()
-        self._core.close()
+        if self._dispatching:
+            self._free_pending = True
+        else:
+            self._core.close()

@@ -176,17 +176,20 @@ class App:
         queued are dropped."""
         if self._loop.closed:
             return
-        if self._loop.in_loop_thread() or not self._loop.running:
-            self._close_sockets(True)
-        else:
+        if self._loop.running and not self._loop.in_loop_thread():
+            # The loop thread owns the sockets: it closes them and then the loop.
             done = threading.Event()
 
-            def close_all() -> None:
-                self._close_sockets(True)
-                done.set()
+            def close_there() -> None:
+                try:
+                    self._close_sockets(True)
+                finally:
+                    done.set()
 
-            self._loop.call_soon_threadsafe(close_all)
-            done.wait(5.0)
+            self._loop.call_soon_threadsafe(close_there)
+            done.wait(10.0)
+        else:
+            self._close_sockets(True)
         self._loop.close()
         with self._resolver_lock:
             if self._resolver is not None:

@@ -166,3 +166,32 @@ def run_in_netns(scenario: str, timeout: float = 60.0) -> Any:
     lines = [ln for ln in r.stdout.splitlines() if ln.strip()]
     assert lines, "scenario %s printed nothing; stderr:\n%s" % (scenario, r.stderr)
     return json.loads(lines[-1])
+
+
+# -- waiting, event recording, plain peer sockets -------------------------------------------------
+
+
+def run_for(app: fastsockets.App, seconds: float) -> None:
+    """Run ``app``'s loop for about ``seconds`` (to check that nothing more happens)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        app.run_once(min(left, 0.05))
+
+
+def collect(event: Any) -> list[dict[str, Any]]:
+    """Add a listener to ``event`` that appends every payload to a list; returns the list."""
+    got: list[dict[str, Any]] = []
+    event.addListener(got.append)
+    return got
+
+
+def plain_udp(family: int = socket.AF_INET) -> socket.socket:
+    """A plain blocking UDP socket bound to the loopback address of ``family`` on an ephemeral
+    port, with a WAIT-second timeout (close it yourself)."""
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    s.settimeout(WAIT)
+    s.bind(("127.0.0.1" if family == socket.AF_INET else "::1", 0))
+    return s

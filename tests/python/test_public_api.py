@@ -59,3 +59,29 @@ def test_c_core_does_not_include_python() -> None:
     src = Path(__file__).resolve().parents[2] / "src"
     offenders = [p.name for p in src.glob("*.c") if "Python.h" in p.read_text()]
     assert offenders == []
+
+
+def test_pure_modules_load_without_the_extension() -> None:
+    """manifest, errors and registry import no compiled code (style guide §1)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, importlib.abc\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name.endswith('_sockcore'): raise ImportError('blocked ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import fastsockets, fastsockets.manifest, fastsockets.errors, fastsockets.registry\n"
+        "p = fastsockets.SocketsPermission({'udp': {'bind': ':8899'}})\n"
+        "assert p.allows('udp.bind', '127.0.0.1', 8899)\n"
+        "assert 'fastsockets._sockcore' not in sys.modules\n"
+        "try:\n"
+        "    fastsockets.App\n"
+        "except ImportError as e:\n"
+        "    assert 'compiled core' in str(e), e\n"
+        "else:\n"
+        "    raise SystemExit('App imported without the extension')\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
