@@ -96,6 +96,23 @@ def multicast(family: str) -> dict[str, Any]:
     return res
 
 
+def multicast_permission() -> dict[str, Any]:
+    """joinGroup / leaveGroup / getJoinedGroups under a manifest granting multicastMembership
+    with the only pattern that grants it, "" (and a bind/send grant for the port)."""
+    manifest = {"sockets": {"udp": {"bind": "*", "send": "*", "multicastMembership": ""}}}
+    app = fastsockets.App(manifest=manifest)
+    udp = app.sockets.udp
+    sid = _call(app, udp.create, {})[0][0]["socketId"]
+    _call(app, udp.setMulticastTimeToLive, sid, 0)
+    res = {"bind": _call(app, udp.bind, sid, "0.0.0.0", 0)}
+    res["join"] = _call(app, udp.joinGroup, sid, "239.255.42.98")
+    res["groups"] = _call(app, udp.getJoinedGroups, sid)
+    res["leave"] = _call(app, udp.leaveGroup, sid, "239.255.42.98")
+    res["denied"] = app.stats()["permission_denied"]
+    app.close()
+    return res
+
+
 def dns_failure() -> dict[str, Any]:
     app = fastsockets.App()
     udp = app.sockets.udp
@@ -111,6 +128,8 @@ def main(name: str) -> None:
         out = multicast("ipv4")
     elif name == "multicast_v6":
         out = multicast("ipv6")
+    elif name == "multicast_permission":
+        out = multicast_permission()
     elif name == "dns_failure":
         out = dns_failure()
     else:
