@@ -15,6 +15,7 @@ are kept and re-raised by ``Loop.dispatch()`` once the C dispatch has returned.
 cimport cython
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.buffer cimport PyBuffer_FillInfo
+from cpython.dict cimport PyDict_Copy
 from cpython.object cimport PyObject
 from libc.errno cimport EMSGSIZE, ENOBUFS, ENOENT, ENOMEM
 from libc.stdint cimport uint8_t, uint32_t, uint64_t, int64_t
