@@ -75,6 +75,9 @@ class App:
         data still references (at least one slot is always allowed).  Past it, received
         datagrams are copied into fresh ``bytes`` (counted in ``udp.stats(id)["copies"]``):
         nothing is dropped, the pool just stops growing.
+    :param udp_rcvbuf: ``SO_RCVBUF`` requested for every UDP socket at bind (``None``: the
+        kernel default).  The kernel doubles it and caps it at ``net.core.rmem_max``; a receiver
+        that must absorb bursts while the loop is busy wants several MiB.
     :raises fastsockets.manifest.ManifestError: if the manifest is invalid (Chrome refuses to
         load such an app).
     :raises TypeError: if ``manifest`` has an unsupported type.
@@ -93,6 +96,7 @@ class App:
         udp_batch: int = 64,
         udp_budget: int = 256,
         udp_pool_bytes: int = 64 << 20,
+        udp_rcvbuf: int | None = None,
     ) -> None:
         if not isinstance(write_quota, int) or isinstance(write_quota, bool):
             raise TypeError("write_quota must be an integer")
@@ -104,6 +108,9 @@ class App:
             raise ValueError("udp_budget must be a positive integer")
         if not isinstance(udp_pool_bytes, int) or udp_pool_bytes < 1:
             raise ValueError("udp_pool_bytes must be a positive integer")
+        if udp_rcvbuf is not None and (not isinstance(udp_rcvbuf, int) or isinstance(udp_rcvbuf, bool)
+                                       or udp_rcvbuf < 1):
+            raise ValueError("udp_rcvbuf must be None or a positive integer")
         self._permission: SocketsPermission = load_permission(manifest)
         self._loop = EventLoop()
         self.write_quota = write_quota
@@ -111,6 +118,7 @@ class App:
         self._udp_batch = udp_batch
         self._udp_budget = udp_budget
         self._udp_pool_bytes = udp_pool_bytes
+        self._udp_rcvbuf = udp_rcvbuf
         self._stats = {"permission_denied": 0, "quota_exceeded": 0}
         self._resolver: ThreadPoolExecutor | None = None
         self._resolver_lock = threading.Lock()

@@ -243,6 +243,8 @@ class UDP:
         try:
             sock = socket.socket(family, socket.SOCK_DGRAM)
             sock.setblocking(False)
+            if self._app._udp_rcvbuf is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self._app._udp_rcvbuf)
             self._apply_multicast_options(s, sock, family)
             sock.bind(sockaddr)
         except OSError as exc:
@@ -489,13 +491,18 @@ class UDP:
         self._app._complete(callback, (infos,))
 
     def stats(self, socketId: int) -> dict[str, int] | None:
-        """Receive counters of a bound socket (received, copies, truncated, pool use), or None.
-        A fastsockets extension; call it on the loop thread."""
+        """Receive counters of a bound socket, or None: ``received``, ``copies`` (pool limit
+        reached), ``truncated`` (oversize), ``held`` (read but not delivered while paused), pool
+        use (``slot_size``, ``slots_in_use``, ``slots_cached``, ``slots_allocated``,
+        ``pool_exhausted``) and the effective ``rcvbuf``.  A fastsockets extension; call it on
+        the loop thread."""
         check_socket_id(socketId)
         s = self._sockets.get(socketId)
-        if s is None or s.receiver is None:
+        if s is None or s.receiver is None or s.sock is None:
             return None
-        return dict(s.receiver.stats())
+        out = dict(s.receiver.stats())
+        out["rcvbuf"] = s.sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        return out
 
     # -- multicast / broadcast ----------------------------------------------------------------------
 

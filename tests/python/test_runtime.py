@@ -672,3 +672,19 @@ def test_interrupt_in_a_listener_propagates_out_of_run_once(app: fastsockets.App
     sender.sendto(b"^C", ("127.0.0.1", port))
     with pytest.raises(KeyboardInterrupt):
         run_until(app, lambda: False, timeout=2)
+
+
+def test_udp_rcvbuf_option_reaches_the_socket() -> None:
+    import sys
+
+    with fastsockets.App(udp_rcvbuf=4096) as app:
+        sid, _ = bound_udp(app)
+        rcvbuf = app.sockets.udp.stats(sid)["rcvbuf"]
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as plain:
+            default = plain.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        assert rcvbuf != default
+        if sys.platform.startswith("linux"):
+            assert rcvbuf == 2 * 4096  # Linux doubles the request for its bookkeeping
+    for bad in (0, -1, True, "4096"):
+        with pytest.raises(ValueError):
+            fastsockets.App(udp_rcvbuf=bad)

@@ -170,33 +170,6 @@ def _socket_inode(port: int) -> str | None:
     return None
 
 
-def set_rcvbuf_by_port(port: int, size: int) -> int | None:
-    """Set SO_RCVBUF on this process's own UDP socket bound to 127.0.0.1:port.
-
-    For receivers that own their socket and have no API for the option (fastsockets today): the
-    socket is found by inode under /proc/self/fd and the option set through a dup() of its fd,
-    which changes the same kernel socket. Returns the effective value, or None if not found.
-    """
-    inode = _socket_inode(port)
-    if inode is None:
-        return None
-    target = f"socket:[{inode}]"
-    for name in os.listdir("/proc/self/fd"):
-        try:
-            if os.readlink(f"/proc/self/fd/{name}") != target:
-                continue
-        except OSError:
-            continue
-        dup = socket.socket(fileno=os.dup(int(name)))
-        try:
-            if size > 0:
-                dup.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
-            return dup.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
-        finally:
-            dup.close()
-    return None
-
-
 def _bound_socket(rcvbuf: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     if rcvbuf > 0:
@@ -264,7 +237,7 @@ def run_asyncio_family(kind: str, args: argparse.Namespace) -> dict[str, Any]:
 def run_fastsockets(args: argparse.Namespace) -> dict[str, Any]:
     import fastsockets
 
-    app = fastsockets.App()
+    app = fastsockets.App(udp_rcvbuf=args.rcvbuf or None)
     udp = app.sockets.udp
     setup: dict[str, Any] = {}
 
@@ -295,8 +268,7 @@ def run_fastsockets(args: argparse.Namespace) -> dict[str, Any]:
     if "error" in setup or "port" not in setup:
         raise RuntimeError(setup.get("error", "fastsockets: no port after create/bind/getInfo"))
     port = setup["port"]
-    # No API for SO_RCVBUF yet: set it through the fd, exactly as the other receivers do.
-    rcvbuf = set_rcvbuf_by_port(port, args.rcvbuf)
+    rcvbuf = (udp.stats(setup["socketId"]) or {}).get("rcvbuf")
 
     global _stop_cb
     _stop_cb = app.stop
@@ -309,8 +281,7 @@ def run_fastsockets(args: argparse.Namespace) -> dict[str, Any]:
     impl = f"fastsockets {version} ({fastsockets.backend()})"
     udp.close(setup["socketId"], lambda *a: app.stop())
     app.run(timeout=1.0)
-    return {"impl": impl, "port": port, "sock_drops": drops, "rcvbuf": rcvbuf,
-            "rcvbuf_via": "dup() of the socket's fd (no fastsockets API yet)"}
+    return {"impl": impl, "port": port, "sock_drops": drops, "rcvbuf": rcvbuf}
 
 
 def run_blocking(args: argparse.Namespace) -> dict[str, Any]:

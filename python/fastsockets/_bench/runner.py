@@ -314,8 +314,6 @@ def rows(summaries: list[Summary]) -> tuple[list[list[str]], list[str]]:
             (f"{ratio_c:.2f}x" if ratio_c is not None else "n/a"),
         ])
         impl = next((r.get("impl") for r in s.runs if r.get("impl")), None)
-        if s.kind == "fastsockets" and any(r.get("rcvbuf_via") for r in s.runs):
-            foot.append(f"{label}: SO_RCVBUF set through a dup() of its fd (no API yet)")
         if impl and s.kind in ("aiofastnet", "uvloop", "asyncio"):
             foot.append(f"{label}: {impl}")
     busy = [LABELS.get(s.kind, s.kind) for s in summaries
