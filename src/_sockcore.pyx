@@ -21,6 +21,7 @@ from libc.errno cimport EMSGSIZE, ENOBUFS, ENOENT, ENOMEM
 from libc.stdint cimport uint8_t, uint32_t, uint64_t, int64_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcmp, memcpy, memset
+from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
 from _sockcore cimport *
 
@@ -69,6 +70,12 @@ cdef extern from "<arpa/inet.h>" nogil:
 def backend():
     """Name of the compiled loop backend: ``"epoll"``, ``"kqueue"`` or ``"poll"``."""
     return fs_loop_backend_name().decode()
+
+
+cdef inline double _now() noexcept:
+    cdef timespec ts
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return ts.tv_sec + ts.tv_nsec * 1e-9
 
 
 cdef int _check(int rc) except -1:
@@ -162,6 +169,10 @@ cdef class Loop:
     cdef dict _timers
     cdef object _fatal
     cdef uint64_t _next_token
+    cdef int _depth             # > 0 while run()/dispatch() is on the stack
+    cdef bint _stop
+    cdef bint _close_pending    # close() was called from a callback: free when unwound
+    cdef public bint ready_pending
     cdef public object exception_handler
 
     def __cinit__(self):
@@ -198,16 +209,82 @@ cdef class Loop:
                 pass
 
     def close(self):
-        """Free the native loop.  Watched fds are not closed.  Idempotent."""
+        """Free the native loop.  Watched fds are not closed.  Idempotent.
+
+        Called from a callback (while :meth:`run` or :meth:`dispatch` is on the stack), the loop
+        is marked closed at once and freed when that call returns."""
+        if self._depth > 0:
+            self._close_pending = True
+            self._stop = True
+            return
+        self._free()
+
+    cdef void _free(self) noexcept:
         if self._loop != NULL:
             fs_loop_free(self._loop)
             self._loop = NULL
+        self._close_pending = False
         self._handlers.clear()
         self._timers.clear()
 
     @property
     def closed(self):
-        return self._loop == NULL
+        return self._loop == NULL or self._close_pending
+
+    def stop(self):
+        """Make :meth:`run` return after the current iteration.  Safe from any thread."""
+        self._stop = True
+        if self._loop != NULL:
+            fs_loop_wakeup(self._loop)
+
+    def run(self, on_ready, double timeout=-1.0, bint once=False):
+        """Run iterations until :meth:`stop`, :meth:`close`, or ``timeout`` seconds (< 0: no
+        limit); with ``once``, exactly one iteration waiting at most ``timeout``.
+
+        One iteration: wait (GIL released) for I/O, a wakeup or the next timer - not at all
+        while ``ready_pending`` is set - then run due timers and I/O handlers, then
+        ``on_ready()`` if ``ready_pending`` is set (the owner clears it once its queues are
+        empty).  The whole loop stays in C between events: the per-iteration cost that a
+        Python-level loop would add to every small batch is gone.
+        """
+        cdef int rc, ms
+        cdef double deadline = 0.0, left
+        self._ensure_open()
+        if self._depth:
+            raise RuntimeError("Loop.run() is not re-entrant")
+        if timeout >= 0:
+            deadline = _now() + timeout
+        # _stop is not cleared here: a stop() from another thread just before run() started
+        # must not be lost.  It is cleared when run() returns.
+        self._depth += 1
+        try:
+            while True:
+                if self.ready_pending or self._stop:
+                    ms = 0
+                elif timeout < 0:
+                    ms = -1
+                else:
+                    left = deadline - _now()
+                    ms = 0 if left <= 0 else <int>(left * 1000.0 + 0.999)
+                with nogil:
+                    rc = fs_loop_poll(self._loop, ms)
+                PyErr_CheckSignals()
+                _check(rc)
+                _check(fs_loop_dispatch(self._loop))
+                if self._fatal is not None:
+                    exc, self._fatal = self._fatal, None
+                    raise exc
+                if self.ready_pending and not self._close_pending:
+                    on_ready()
+                if once or self._stop or self._close_pending:
+                    break
+                if timeout >= 0 and _now() >= deadline:
+                    break
+        finally:
+            self._depth -= 1
+            self._stop = False
+            if self._close_pending and self._depth == 0:
+                self._free()
 
     def watch(self, int fd, int mask, handler):
         """Watch ``fd`` for ``mask`` (READABLE|WRITABLE; 0 keeps it registered but silent).
@@ -269,7 +346,13 @@ cdef class Loop:
         number of callbacks run.  Re-raises a KeyboardInterrupt/SystemExit from a callback."""
         cdef int rc
         self._ensure_open()
-        rc = fs_loop_dispatch(self._loop)
+        self._depth += 1
+        try:
+            rc = fs_loop_dispatch(self._loop)
+        finally:
+            self._depth -= 1
+            if self._close_pending and self._depth == 0:
+                self._free()
         if self._fatal is not None:
             exc, self._fatal = self._fatal, None
             raise exc

@@ -55,8 +55,6 @@ class EventLoop:
         self._aio_drain_scheduled = False
         self._aio_timer: asyncio.TimerHandle | None = None
         self._lock = threading.Lock()
-        self._dispatching = 0  # > 0 while an iteration runs callbacks (close() must wait)
-        self._free_pending = False
 
     # -- plumbing used by the API layer ----------------------------------------------------
 
@@ -80,6 +78,7 @@ class EventLoop:
             self.call_soon_threadsafe(fn, *args)
             return
         self._ready.append((fn, args))
+        self._core.ready_pending = True
         if self._aio is not None and not self._aio_drain_scheduled:
             self._aio_drain_scheduled = True
             self._aio.call_soon(self._aio_drain)
@@ -89,6 +88,7 @@ class EventLoop:
         if self._closed:
             raise LoopClosedError("the App is closed")
         self._threadsafe.append((fn, args))  # deque.append is atomic
+        self._core.ready_pending = True  # after the append: see _run_ready
         try:
             self._core.wakeup()
         except (OSError, RuntimeError):
@@ -117,6 +117,7 @@ class EventLoop:
     # -- one iteration -------------------------------------------------------------------------
 
     def _run_ready(self) -> None:
+        """Run the queued calls (the native loop calls this when ``ready_pending`` is set)."""
         tq = self._threadsafe
         while tq:
             fn, args = tq.popleft()
@@ -126,6 +127,10 @@ class EventLoop:
         for _ in range(len(rq)):
             fn, args = rq.popleft()
             self._safe_call(fn, args)
+        # Another thread appends first and sets the flag second, so a call queued while we ran
+        # either is seen here or sets the flag again afterwards: none is left waiting.
+        if not self._closed:
+            self._core.ready_pending = bool(rq or tq)
 
     @staticmethod
     def _safe_call(fn: _Callback, args: tuple[Any, ...]) -> None:
@@ -139,28 +144,7 @@ class EventLoop:
         a timer or a queued call, then run due timers, I/O handlers and queued callbacks."""
         if self._closed:
             raise LoopClosedError("the App is closed")
-        if self._ready or self._threadsafe or self._stopping:
-            ms = 0
-        elif timeout is None:
-            ms = -1
-        else:
-            ms = max(0, int(timeout * 1000 + 0.999))
-        self._core.poll(ms)
-        self._iterate()
-
-    def _iterate(self) -> None:
-        """Dispatch what the last poll found, then the queued callbacks.  A close() from inside
-        a callback takes effect when the iteration is over (the native loop is still in use)."""
-        self._dispatching += 1
-        try:
-            self._core.dispatch()
-            if not self._closed:
-                self._run_ready()
-        finally:
-            self._dispatching -= 1
-            if self._free_pending and not self._dispatching:
-                self._free_pending = False
-                self._core.close()
+        self._core.run(self._run_ready, -1.0 if timeout is None else max(0.0, timeout), True)
 
     # -- ways to run ---------------------------------------------------------------------------
 
@@ -177,16 +161,9 @@ class EventLoop:
                 raise RuntimeError("the loop is attached to asyncio; detach() first")
             self._running = True
         self._owner = threading.get_ident()
-        deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            while not self._stopping and not self._closed:
-                if deadline is None:
-                    self.run_once(None)
-                else:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        break
-                    self.run_once(left)
+            if not self._stopping:
+                self._core.run(self._run_ready, -1.0 if timeout is None else max(0.0, timeout))
         finally:
             self._stopping = False
             self._running = False
@@ -197,10 +174,7 @@ class EventLoop:
         if not self._running:
             return
         self._stopping = True
-        try:
-            self._core.wakeup()
-        except (OSError, RuntimeError):
-            pass
+        self._core.stop()
 
     @property
     def running(self) -> bool:
@@ -287,8 +261,7 @@ class EventLoop:
         self._aio_drain_scheduled = False
         if self._aio is None or self._closed:
             return
-        self._core.poll(0)
-        self._iterate()
+        self._core.run(self._run_ready, 0.0, True)
         if self._aio is None or self._closed:
             return
         if (self._ready or self._threadsafe) and not self._aio_drain_scheduled:
@@ -336,7 +309,5 @@ class EventLoop:
         self._stopping = True
         self._ready.clear()
         self._threadsafe.clear()
-        if self._dispatching:
-            self._free_pending = True
-        else:
-            self._core.close()
+        # From inside a callback the native loop frees itself once run() has unwound.
+        self._core.close()

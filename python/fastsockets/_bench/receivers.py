@@ -47,7 +47,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-KINDS = ("fastsockets", "asyncio", "uvloop", "aiofastnet", "python", "c")
+KINDS = ("fastsockets", "asyncio", "uvloop", "aiofastnet", "python", "c-epoll", "c")
 CHECK_EVERY = 2048  # datagrams between two CPU/clock checkpoints
 TICK = 0.005  # seconds between two idle/deadline checks of an event loop
 SLOT = 2048  # receive buffer per datagram
@@ -384,7 +384,7 @@ def exec_c_receiver(args: argparse.Namespace) -> None:
     sys.stdout.flush()
     os.execv(exe, [exe, "--port", "0", "--count", str(args.count), "--seconds",
                    str(args.seconds), "--idle", str(args.idle), "--batch", "64",
-                   "--rcvbuf", str(args.rcvbuf)])
+                   "--rcvbuf", str(args.rcvbuf), "--epoll", "1" if args.kind == "c-epoll" else "0"])
 
 
 def python_sender(args: argparse.Namespace) -> dict[str, Any]:
@@ -477,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(python_sender(args)), flush=True)
         return 0
     try:
-        if kind == "c":
+        if kind in ("c", "c-epoll"):
             exec_c_receiver(args)  # does not return
             return 1
         if kind == "fastsockets":

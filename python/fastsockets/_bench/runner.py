@@ -36,6 +36,7 @@ LABELS = {
     "uvloop": "uvloop DatagramProtocol",
     "aiofastnet": "aiofastnet on uvloop",
     "python": "blocking socket.recv_into",
+    "c-epoll": "C epoll + recvmmsg x64",
     "c": "C recvmmsg x64 (floor)",
 }
 READY_TIMEOUT = 30.0  # imports + loop creation + bind
@@ -234,11 +235,12 @@ def run(opts: Options, log: Any = sys.stderr) -> tuple[list[Summary], dict[str, 
     except receivers.CBuildError as exc:
         notes.append(f"C sender unavailable ({exc}); using the much slower Python sendto sender")
     summaries = {k: Summary(k) for k in opts.kinds}
-    if "c" in summaries:
-        try:
-            receivers.build_c("recv_mmsg")
-        except receivers.CBuildError as exc:
-            summaries["c"].error = f"skipped: {exc}"
+    for ckind in ("c", "c-epoll"):
+        if ckind in summaries:
+            try:
+                receivers.build_c("recv_mmsg")
+            except receivers.CBuildError as exc:
+                summaries[ckind].error = f"skipped: {exc}"
     if _cpus() is None:
         notes.append("fewer than 2 usable CPUs: sender and receiver are not pinned")
     runnable = [k for k in opts.kinds if summaries[k].error is None]
