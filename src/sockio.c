@@ -25,6 +25,17 @@ typedef struct batch_impl {
     struct msghdr *msgs;
 #endif
     struct iovec *iov;
+    /*
+     * Headers are prepared once and then only repaired where something changed, because a
+     * receiver that is not saturated calls recvmmsg for a datagram or two, and re-filling 64
+     * headers each time cost more than the system call's user-space part:
+     *   - [0, prepared) have a slot of `pool` and a complete header;
+     *   - [0, dirty) were written by the kernel in the last call (msg_namelen, msg_flags) or may
+     *     have lost their slot to a view in fs_udp_batch_recycle, so they are checked again.
+     */
+    fs_bufpool_t *pool;
+    unsigned prepared;
+    unsigned dirty;
 } batch_impl_t;
 
 /* Prepare a batch of cap messages.  0, or -EINVAL / -ENOMEM. */
@@ -101,6 +112,24 @@ static uint8_t fold_flags(int msg_flags)
     return (msg_flags & MSG_TRUNC) ? FS_DGRAM_TRUNC : 0;
 }
 
+static void prepare_header(fs_udp_batch_t *b, batch_impl_t *impl, unsigned i, size_t slot_size)
+{
+#ifdef FS_HAVE_RECVMMSG
+    struct msghdr *h = &impl->msgs[i].msg_hdr;
+#else
+    struct msghdr *h = &impl->msgs[i];
+#endif
+    impl->iov[i].iov_base = b->slots[i]->data;
+    impl->iov[i].iov_len = slot_size;
+    h->msg_name = &b->addrs[i];
+    h->msg_namelen = sizeof(b->addrs[i]);
+    h->msg_iov = &impl->iov[i];
+    h->msg_iovlen = 1;
+    h->msg_control = NULL;
+    h->msg_controllen = 0;
+    h->msg_flags = 0;
+}
+
 /* Receive up to max datagrams into slots of pool.  Count, 0 (nothing now), -ENOBUFS or -errno. */
 int fs_udp_batch_recv(fs_udp_batch_t *b, int fd, fs_bufpool_t *pool, unsigned max)
 {
@@ -112,28 +141,43 @@ int fs_udp_batch_recv(fs_udp_batch_t *b, int fd, fs_bufpool_t *pool, unsigned ma
     b->count = 0;
     if (max > b->cap)
         max = b->cap;
+    if (impl->pool != pool) {
+        /* bufferSize changed (or first call): every slot is checked and every header refilled */
+        impl->pool = pool;
+        impl->prepared = 0;
+        impl->dirty = b->cap;
+    }
     /* Slots are granted front to back; a short pool shortens the batch, never fails it. */
-    while (n < max && ensure_slot(b, n, pool) == 0)
+    while (n < max) {
+        if (n < impl->dirty || n >= impl->prepared) {
+            fs_slot_t *had = b->slots[n];
+            if (ensure_slot(b, n, pool) != 0)
+                break;
+            if (b->slots[n] != had || n >= impl->prepared) {
+                prepare_header(b, impl, n, slot_size);
+            } else {
+#ifdef FS_HAVE_RECVMMSG
+                impl->msgs[n].msg_hdr.msg_namelen = sizeof(b->addrs[n]);
+                impl->msgs[n].msg_hdr.msg_flags = 0;
+#else
+                impl->msgs[n].msg_namelen = sizeof(b->addrs[n]);
+                impl->msgs[n].msg_flags = 0;
+#endif
+            }
+        } else if (n >= impl->dirty) {
+            /* untouched since it was prepared: nothing to do up to `prepared` */
+            n = impl->prepared < max ? impl->prepared : max;
+            continue;
+        }
         n++;
+    }
+    if (n > impl->prepared)
+        impl->prepared = n;
+    /* Stopped early (pool exhausted) inside the dirty range: the rest stays to be checked. */
+    if (n >= impl->dirty)
+        impl->dirty = 0;
     if (n == 0)
         return max == 0 ? 0 : -ENOBUFS;
-
-    for (unsigned i = 0; i < n; i++) {
-        impl->iov[i].iov_base = b->slots[i]->data;
-        impl->iov[i].iov_len = slot_size;
-#ifdef FS_HAVE_RECVMMSG
-        struct msghdr *h = &impl->msgs[i].msg_hdr;
-#else
-        struct msghdr *h = &impl->msgs[i];
-#endif
-        h->msg_name = &b->addrs[i];
-        h->msg_namelen = sizeof(b->addrs[i]);
-        h->msg_iov = &impl->iov[i];
-        h->msg_iovlen = 1;
-        h->msg_control = NULL;
-        h->msg_controllen = 0;
-        h->msg_flags = 0;
-    }
 
 #ifdef FS_HAVE_RECVMMSG
     do {
@@ -141,6 +185,8 @@ int fs_udp_batch_recv(fs_udp_batch_t *b, int fd, fs_bufpool_t *pool, unsigned ma
     } while (rc < 0 && errno == EINTR);
     if (rc < 0)
         return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
+    if ((unsigned)rc > impl->dirty)
+        impl->dirty = (unsigned)rc;
     for (int i = 0; i < rc; i++) {
         b->lens[i] = impl->msgs[i].msg_len;
         b->flags[i] = fold_flags(impl->msgs[i].msg_hdr.msg_flags);
@@ -162,6 +208,8 @@ int fs_udp_batch_recv(fs_udp_batch_t *b, int fd, fs_bufpool_t *pool, unsigned ma
         b->lens[rc] = (uint32_t)got;
         b->flags[rc] = fold_flags(impl->msgs[rc].msg_flags);
         rc++;
+        if ((unsigned)rc > impl->dirty)
+            impl->dirty = (unsigned)rc;
     }
 #endif
     b->count = (unsigned)rc;
