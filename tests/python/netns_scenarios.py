@@ -113,6 +113,29 @@ def multicast_permission() -> dict[str, Any]:
     return res
 
 
+def group_spelling() -> dict[str, Any]:
+    """Groups are stored in canonical form, in join order; any spelling finds them again."""
+    app = fastsockets.App()
+    udp = app.sockets.udp
+    sid = _call(app, udp.create, {})[0][0]["socketId"]
+    _call(app, udp.setMulticastTimeToLive, sid, 0)
+    steps = [
+        _call(app, udp.bind, sid, "::", 0),
+        _call(app, udp.joinGroup, sid, "FF15:0:0::1234"),
+        _call(app, udp.joinGroup, sid, "ff15::99"),
+        _call(app, udp.getJoinedGroups, sid),
+        _call(app, udp.joinGroup, sid, "ff15::1234"),
+        _call(app, udp.leaveGroup, sid, "ff15:0::1234"),
+        _call(app, udp.getJoinedGroups, sid),
+        _call(app, udp.leaveGroup, sid, "ff15::1234"),
+        _call(app, udp.joinGroup, sid, "ff15::1234"),
+        _call(app, udp.getJoinedGroups, sid),
+        _call(app, udp.close, sid),
+    ]
+    app.close()
+    return {"steps": steps}
+
+
 def dns_failure() -> dict[str, Any]:
     app = fastsockets.App()
     udp = app.sockets.udp
@@ -128,6 +151,8 @@ def main(name: str) -> None:
         out = multicast("ipv4")
     elif name == "multicast_v6":
         out = multicast("ipv6")
+    elif name == "group_spelling":
+        out = group_spelling()
     elif name == "multicast_permission":
         out = multicast_permission()
     elif name == "dns_failure":

@@ -85,3 +85,31 @@ def test_pure_modules_load_without_the_extension() -> None:
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
+
+
+def test_extension_stub_matches_the_extension() -> None:
+    """Every name the .pyi promises exists at run time (dunders aside), and the reverse for
+    public names, so the stub cannot drift from _sockcore."""
+    import ast
+
+    from fastsockets import _sockcore
+
+    stub = importlib.resources.files("fastsockets").joinpath("_sockcore.pyi").read_text()
+    tree = ast.parse(stub)
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            cls = getattr(_sockcore, node.name)
+            promised = set()
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef):
+                    promised.add(item.name)
+                elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                    promised.add(item.target.id)
+            for name in promised:
+                if not (name.startswith("__") and name.endswith("__")):
+                    assert hasattr(cls, name), "%s.%s is in the stub but not in the extension" % (node.name, name)
+            public = {n for n in dir(cls) if not n.startswith("_")}
+            assert public <= promised, "%s has names missing from the stub: %s" % (node.name, sorted(public - promised))
+        elif isinstance(node, (ast.FunctionDef, ast.AnnAssign)):
+            name = node.name if isinstance(node, ast.FunctionDef) else node.target.id  # type: ignore[union-attr]
+            assert hasattr(_sockcore, name), name
