@@ -13,7 +13,7 @@ static int fs_test_failed;
             fs_test_passed++;                                                            \
         } else {                                                                         \
             fs_test_failed++;                                                            \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);     \
+            fprintf(stderr, "%s:%d: %s: CHECK(%s) failed\n", __FILE__, __LINE__, __func__, #cond); \
         }                                                                                \
     } while (0)
 
@@ -24,8 +24,8 @@ static int fs_test_failed;
             fs_test_passed++;                                                            \
         } else {                                                                         \
             fs_test_failed++;                                                            \
-            fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %s (%lld != %lld)\n",         \
-                    __FILE__, __LINE__, #a, #b, fs_a_, fs_b_);                           \
+            fprintf(stderr, "%s:%d: %s: %s == %s failed: %lld != %lld\n", __FILE__, __LINE__, \
+                    __func__, #a, #b, fs_a_, fs_b_);                                     \
         }                                                                                \
     } while (0)
 

@@ -1,10 +1,11 @@
 /*
  * test_loop.c - the loop contract (loop.h), run once per backend built (test_loop_<backend>).
  *
- * Self-contained: tiny CHECK macros, failures on stderr, exit status 1 if anything failed, and
+ * CHECK macros from fs_test.h: failures on stderr, exit status 1 if anything failed, and
  * "N passed, M failed" at the end.  Every fd the tests open is closed again, and each test ends
  * by checking that the loop has no watched fd and no timer left.
  */
+#include "fs_test.h"
 #include "loop.h"
 
 #include <errno.h>
@@ -20,31 +21,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-static int passed, failed;
-
-#define CHECK(cond)                                                                           \
-    do {                                                                                      \
-        if (cond) {                                                                           \
-            passed++;                                                                         \
-        } else {                                                                              \
-            failed++;                                                                         \
-            fprintf(stderr, "%s:%d: %s: CHECK(%s) failed\n", __FILE__, __LINE__, __func__,    \
-                    #cond);                                                                   \
-        }                                                                                     \
-    } while (0)
-
-#define CHECK_EQ(a, b)                                                                        \
-    do {                                                                                      \
-        long long a_ = (long long)(a), b_ = (long long)(b);                                   \
-        if (a_ == b_) {                                                                       \
-            passed++;                                                                         \
-        } else {                                                                              \
-            failed++;                                                                         \
-            fprintf(stderr, "%s:%d: %s: %s == %s failed: %lld != %lld\n", __FILE__, __LINE__, \
-                    __func__, #a, #b, a_, b_);                                                \
-        }                                                                                     \
-    } while (0)
 
 /* Fatal setup failure (no fds, no memory): stop, the rest would only cascade. */
 #define REQUIRE(cond)                                                                         \
@@ -1066,6 +1042,6 @@ int main(void)
     test_wakeup();
     test_loop_fd();
 
-    printf("backend %s\n%d passed, %d failed\n", fs_loop_backend_name(), passed, failed);
-    return failed ? 1 : 0;
+    printf("backend %s\n", fs_loop_backend_name());
+    return fs_test_report();
 }
