@@ -119,7 +119,8 @@ class EventLoop:
     def _run_ready(self) -> None:
         """Run the queued calls (the native loop calls this when ``ready_pending`` is set)."""
         tq = self._threadsafe
-        while tq:
+        # Budget: what other threads queued up to now; more arriving meanwhile waits a turn.
+        for _ in range(len(tq)):
             fn, args = tq.popleft()
             self._safe_call(fn, args)
         rq = self._ready
