@@ -36,15 +36,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default %(default)s)")
     parser.add_argument("--rate", type=float, default=d.rate,
                         help="datagrams/s offered by the sender; 0 = flood (default)")
-    parser.add_argument("--gso", action="store_true",
-                        help="sender uses UDP_SEGMENT (64 datagrams per send) instead of sendmmsg: "
-                             "several times faster, so fast receivers are saturated too; "
-                             "receivers still get separate datagrams")
+    gso = parser.add_mutually_exclusive_group()
+    gso.add_argument("--gso", dest="gso", action="store_true", default=None,
+                     help="sender uses UDP_SEGMENT (64 datagrams per send): it offers more than any "
+                          "receiver takes, so every receiver is saturated and CPU/datagram is its own "
+                          "cost (default when the kernel supports UDP_SEGMENT)")
+    gso.add_argument("--no-gso", dest="gso", action="store_false",
+                     help="sender uses plain sendmmsg: on 2 cores it limits the rate, receivers are "
+                          "partly idle and pay per-wake-up kernel costs")
     parser.add_argument("--markdown", action="store_true",
                         help="print the table as Markdown (for a README) instead of plain text")
     parser.add_argument("--json", metavar="FILE",
                         help="also write every run and the medians to FILE as JSON")
     parser.add_argument("--quiet", action="store_true", help="no per-run progress on stderr")
+
+
+def gso_supported() -> bool:
+    """True if this kernel accepts UDP_SEGMENT (Linux 4.18+), which the GSO sender needs."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.setsockopt(17, 103, 64)  # SOL_UDP, UDP_SEGMENT
+        return True
+    except OSError:
+        return False
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     kinds = list(dict.fromkeys(args.receivers)) if args.receivers else list(runner.DEFAULT_KINDS)
     opts = runner.Options(count=args.count, seconds=args.seconds, repeat=args.repeat,
-                          kinds=kinds, size=args.size, rcvbuf=args.rcvbuf, rate=args.rate, gso=args.gso,
+                          kinds=kinds, size=args.size, rcvbuf=args.rcvbuf, rate=args.rate,
+                          gso=gso_supported() if args.gso is None else args.gso,
                           progress=not args.quiet)
     summaries, meta = runner.run(opts)
     out = runner.format_markdown(summaries, meta) if args.markdown \
