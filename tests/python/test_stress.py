@@ -6,7 +6,6 @@ as dropped (socket buffer full while paused) - none vanishes inside fastsockets.
 from __future__ import annotations
 
 import random
-import socket
 import struct
 import subprocess
 import sys
