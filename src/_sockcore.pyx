@@ -17,7 +17,7 @@ from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.buffer cimport PyBuffer_FillInfo
 from cpython.dict cimport PyDict_Copy
 from cpython.object cimport PyObject
-from libc.errno cimport EMSGSIZE, ENOBUFS, ENOENT, ENOMEM
+from libc.errno cimport EMSGSIZE, ENOBUFS, ENOENT
 from libc.stdint cimport uint8_t, uint32_t, uint64_t, int64_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcmp, memcpy, memset
@@ -25,7 +25,6 @@ from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
 from _sockcore cimport *
 
-import errno as _errno
 import logging as _logging
 import os as _os
 

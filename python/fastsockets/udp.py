@@ -15,7 +15,6 @@ buffer returns to the pool.
 from __future__ import annotations
 
 import ipaddress
-import logging
 import socket
 import struct
 from collections import deque
@@ -41,7 +40,6 @@ from .registry import Registry
 
 __all__ = ["UDP"]
 
-log = logging.getLogger("fastsockets")
 
 Callback = Optional[Callable[..., object]]
 

@@ -156,20 +156,6 @@ def sock_drops(port: int) -> int | None:
     return None
 
 
-def _socket_inode(port: int) -> str | None:
-    try:
-        with open("/proc/net/udp", encoding="ascii") as f:
-            next(f)
-            for line in f:
-                fields = line.split()
-                addr, _, hexport = fields[1].partition(":")
-                if addr == "0100007F" and int(hexport, 16) == port:
-                    return fields[9]
-    except (OSError, ValueError, IndexError, StopIteration):
-        pass
-    return None
-
-
 def _bound_socket(rcvbuf: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     if rcvbuf > 0:
