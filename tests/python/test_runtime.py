@@ -688,3 +688,34 @@ def test_udp_rcvbuf_option_reaches_the_socket() -> None:
     for bad in (0, -1, True, "4096"):
         with pytest.raises(ValueError):
             fastsockets.App(udp_rcvbuf=bad)
+
+
+def test_no_fd_or_object_leak_across_apps() -> None:
+    """Creating, using and closing Apps leaves no file descriptor and no Python object behind."""
+    import gc
+    import os
+
+    def one_round() -> None:
+        with fastsockets.App() as app:
+            udp = app.sockets.udp
+            got: list[int] = []
+            udp.onReceive.addListener(lambda info: got.append(len(info["data"])))
+            sid, port = bound_udp(app)
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+                for k in range(5):
+                    for _ in range(50):
+                        tx.sendto(b"x" * 100, ("127.0.0.1", port))
+                    run_until(app, lambda: len(got) >= (k + 1) * 50)
+            call(app, udp.send, sid, b"y", "127.0.0.1", port)
+
+    def snapshot() -> tuple[int, int]:
+        gc.collect()
+        return len(os.listdir("/proc/self/fd")), len(gc.get_objects())
+
+    one_round()  # warm-up: first-use imports and caches
+    fds0, objs0 = snapshot()
+    for _ in range(10):
+        one_round()
+    fds1, objs1 = snapshot()
+    assert fds1 == fds0
+    assert objs1 - objs0 < 50, (objs0, objs1)
