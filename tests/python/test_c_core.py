@@ -54,3 +54,24 @@ def test_ctest(tmp_path: Path, cmake: str, sanitize: str) -> None:
     assert "100% tests passed" in r.stdout
     # both backends' loop contract ran
     assert "loop_contract_poll" in r.stdout
+
+
+@pytest.mark.parametrize("receipt", [True, False], ids=["EV_RECEIPT", "no-EV_RECEIPT"])
+def test_kqueue_backend_compiles(tmp_path: Path, receipt: bool) -> None:
+    """kqueue_loop.c cannot run on Linux; compile it against a stand-in <sys/event.h> (with and
+    without EV_RECEIPT, which older systems lack) so it cannot rot unnoticed."""
+    cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
+    if cc is None:
+        pytest.fail("a C compiler is needed for the C tests")
+    shim = ROOT / "tests" / "c" / "kqueue_shim"
+    if not receipt:
+        # a copy of the shim without EV_RECEIPT
+        alt = tmp_path / "shim" / "sys"
+        alt.mkdir(parents=True)
+        text = (shim / "sys" / "event.h").read_text().replace("#define EV_RECEIPT 0x0040\n", "")
+        (alt / "event.h").write_text(text)
+        shim = tmp_path / "shim"
+    cmd = [cc, "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter",
+           "-fsyntax-only", "-I", str(shim), "-I", str(ROOT / "src"), str(ROOT / "src" / "kqueue_loop.c")]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
