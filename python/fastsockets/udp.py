@@ -318,7 +318,7 @@ class UDP:
     def _send(self, socket_id: int, data: Any, address: str, port: int, dns: str | None,
               callback: Callback) -> None:
         app = self._app
-        size = len(memoryview(data)) if not isinstance(data, bytes) else len(data)
+        size = len(data) if isinstance(data, bytes) else memoryview(data).nbytes
         if not app._quota_acquire(size):
             app._complete(callback, (None,), MSG_QUOTA)
             return

@@ -368,6 +368,17 @@ def test_send_accepts_bytes_like(app: fastsockets.App, udp: Any, data: Any) -> N
         assert peer.recv(100) == b"abc"
 
 
+def test_send_counts_bytes_of_multibyte_items(app: fastsockets.App, udp: Any) -> None:
+    """bytesSent and the write quota count bytes, not items: a read-only view of 32-bit ints."""
+    sid, _ = bound_udp(app)
+    data = memoryview(array.array("i", [1, 2, 3]).tobytes()).cast("i")
+    with plain_udp() as peer:
+        expect(call(app, udp.send, sid, data, "127.0.0.1", peer.getsockname()[1]),
+               ({"resultCode": 0, "bytesSent": 12},), None)
+        assert len(peer.recv(100)) == 12
+    assert app.stats()["write_quota_used"] == 0
+
+
 def test_send_takes_the_data_at_call_time(app: fastsockets.App, udp: Any) -> None:
     # Chrome copies the ArrayBuffer when send is called; a hostname keeps the send pending while
     # the buffer is changed.
